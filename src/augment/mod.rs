@@ -1,0 +1,1 @@
+//! The SimCLR view pipeline.
