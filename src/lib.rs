@@ -11,5 +11,6 @@
 pub mod augment;
 pub mod data;
 pub mod error;
+pub mod eval;
 
 pub use error::{Error, Result};
