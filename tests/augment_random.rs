@@ -40,14 +40,29 @@ fn crop_boxes_within_bounds() {
         let draws = 5000;
         for _ in 0..draws {
             let crop = sample_crop_box(height, width, SCALE, RATIO, &mut rng);
-            assert!(crop.top + crop.height <= height, "{name}: {crop:?} below the image");
-            assert!(crop.left + crop.width <= width, "{name}: {crop:?} right of the image");
+            assert!(
+                crop.top + crop.height <= height,
+                "{name}: {crop:?} below the image"
+            );
+            assert!(
+                crop.left + crop.width <= width,
+                "{name}: {crop:?} right of the image"
+            );
             let fraction = (crop.height * crop.width) as f64 / area;
             let ratio = crop.width as f64 / crop.height as f64;
-            assert!(fraction >= SCALE[0] * (1.0 - 2.0 * slack), "{name}: area {fraction}");
+            assert!(
+                fraction >= SCALE[0] * (1.0 - 2.0 * slack),
+                "{name}: area {fraction}"
+            );
             assert!(fraction <= 1.0, "{name}: area {fraction}");
-            assert!(ratio >= RATIO[0] * (1.0 - 2.0 * slack), "{name}: ratio {ratio}");
-            assert!(ratio <= RATIO[1] * (1.0 + 2.0 * slack), "{name}: ratio {ratio}");
+            assert!(
+                ratio >= RATIO[0] * (1.0 - 2.0 * slack),
+                "{name}: ratio {ratio}"
+            );
+            assert!(
+                ratio <= RATIO[1] * (1.0 + 2.0 * slack),
+                "{name}: ratio {ratio}"
+            );
             smallest = smallest.min(fraction);
             largest = largest.max(fraction);
             log_ratio_sum += ratio.ln();
@@ -58,7 +73,10 @@ fn crop_boxes_within_bounds() {
         if height == width {
             // Square images accept tall and wide boxes alike.
             let mean_log_ratio = log_ratio_sum / draws as f64;
-            assert!(mean_log_ratio.abs() < 0.03, "{name}: mean log ratio {mean_log_ratio}");
+            assert!(
+                mean_log_ratio.abs() < 0.03,
+                "{name}: mean log ratio {mean_log_ratio}"
+            );
         }
     }
 }
@@ -103,11 +121,28 @@ fn jitter_factors_within_bounds() {
             ] {
                 let factor = f64::from(factor);
                 assert!(factor >= low - 1e-6, "s={strength} {name} {factor} < {low}");
-                assert!(factor <= high + 1e-6, "s={strength} {name} {factor} > {high}");
+                assert!(
+                    factor <= high + 1e-6,
+                    "s={strength} {name} {factor} > {high}"
+                );
             }
-            assert!(params.hue_offset.abs() <= hue_bound + 1e-6, "hue {}", params.hue_offset);
-            for op in [JitterOp::Brightness, JitterOp::Contrast, JitterOp::Saturation, JitterOp::Hue] {
-                assert_eq!(params.order.iter().filter(|&&o| o == op).count(), 1, "{:?}", params.order);
+            assert!(
+                params.hue_offset.abs() <= hue_bound + 1e-6,
+                "hue {}",
+                params.hue_offset
+            );
+            for op in [
+                JitterOp::Brightness,
+                JitterOp::Contrast,
+                JitterOp::Saturation,
+                JitterOp::Hue,
+            ] {
+                assert_eq!(
+                    params.order.iter().filter(|&&o| o == op).count(),
+                    1,
+                    "{:?}",
+                    params.order
+                );
             }
             first_counts[params.order[0] as usize] += 1;
             brightness_sum += f64::from(params.brightness_factor);
@@ -117,7 +152,10 @@ fn jitter_factors_within_bounds() {
         }
         let mean = brightness_sum / draws as f64;
         let expected = (low + high) / 2.0;
-        assert!((mean - expected).abs() < 0.02, "s={strength}: mean brightness {mean}, expected {expected}");
+        assert!(
+            (mean - expected).abs() < 0.02,
+            "s={strength}: mean brightness {mean}, expected {expected}"
+        );
     }
 }
 
@@ -126,7 +164,9 @@ fn default_pipeline(output_size: usize) -> ViewPipeline {
         output_size: Some(output_size),
         ..SimclrAugment::default()
     };
-    settings.pipeline(output_size).expect("default settings are valid")
+    settings
+        .pipeline(output_size)
+        .expect("default settings are valid")
 }
 
 #[test]
@@ -147,7 +187,11 @@ fn default_rates_on_cifar() {
         grays += usize::from(record.grayscale);
         if record.grayscale {
             let plane = 32 * 32;
-            assert_eq!(view.data[..plane], view.data[plane..2 * plane], "gray view has equal channels");
+            assert_eq!(
+                view.data[..plane],
+                view.data[plane..2 * plane],
+                "gray view has equal channels"
+            );
         }
     }
     assert_rate("flip", flips, draws, 0.5);
@@ -184,13 +228,20 @@ fn flip_mirrors_the_same_crop() {
         settings.pipeline(512).expect("valid settings")
     };
     for seed in 0..5 {
-        let (plain, plain_record) = build(0.0).apply_recorded(&photo, &mut ChaCha8Rng::seed_from_u64(seed));
+        let (plain, plain_record) =
+            build(0.0).apply_recorded(&photo, &mut ChaCha8Rng::seed_from_u64(seed));
         let (mut flipped, flipped_record) =
             build(1.0).apply_recorded(&photo, &mut ChaCha8Rng::seed_from_u64(seed));
         assert_eq!(plain_record.crop, flipped_record.crop, "seed {seed}: crop");
-        assert!(!plain_record.flipped && flipped_record.flipped, "seed {seed}: flip flags");
+        assert!(
+            !plain_record.flipped && flipped_record.flipped,
+            "seed {seed}: flip flags"
+        );
         horizontal_flip(&mut flipped);
-        assert_eq!(plain, flipped, "seed {seed}: flipping back restores the view");
+        assert_eq!(
+            plain, flipped,
+            "seed {seed}: flipping back restores the view"
+        );
     }
 }
 
@@ -219,7 +270,10 @@ fn view_rng_streams_differ() {
         for epoch in 0..8u64 {
             for index in 0..64u64 {
                 let value: u64 = simclr::augment::view_rng(seed, epoch, index).random();
-                assert!(firsts.insert(value), "({seed}, {epoch}, {index}) repeats a stream");
+                assert!(
+                    firsts.insert(value),
+                    "({seed}, {epoch}, {index}) repeats a stream"
+                );
             }
         }
     }

@@ -46,9 +46,7 @@ pub fn sobel(image: &mut FloatImage) {
     let (height, width) = (image.height, image.width);
     let mut gray = vec![0.0f32; height * width];
     luma_plane(image, &mut gray);
-    let at = |y: isize, x: isize| {
-        gray[reflect_index(y, height) * width + reflect_index(x, width)]
-    };
+    let at = |y: isize, x: isize| gray[reflect_index(y, height) * width + reflect_index(x, width)];
     let mut magnitude = vec![0.0f32; height * width];
     let mut largest = 0.0f32;
     for y in 0..height as isize {

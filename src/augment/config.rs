@@ -128,7 +128,10 @@ impl SimclrAugment {
     /// `augment.<field>` with its value.
     pub fn validate(&self) -> Result<()> {
         if self.output_size == Some(0) {
-            return Err(Error::config("augment.output_size", "must be at least 1, got 0"));
+            return Err(Error::config(
+                "augment.output_size",
+                "must be at least 1, got 0",
+            ));
         }
         check_range("crop_scale", self.crop_scale, Some(1.0))?;
         check_range("crop_ratio", self.crop_ratio, None)?;
@@ -158,7 +161,11 @@ impl SimclrAugment {
                 format!("must be finite, got {:?}", self.normalize_mean),
             ));
         }
-        if self.normalize_std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        if self
+            .normalize_std
+            .iter()
+            .any(|s| !(s.is_finite() && *s > 0.0))
+        {
             return Err(Error::config(
                 "augment.normalize_std",
                 format!("must be finite and above 0, got {:?}", self.normalize_std),

@@ -225,7 +225,9 @@ impl ViewPipeline {
 /// Draws the crop box of a [`Step::CropAndFlip`] step.
 fn draw_crop<R: Rng + ?Sized>(step: &Step, height: usize, width: usize, rng: &mut R) -> CropBox {
     match step {
-        Step::CropAndFlip { scale, ratio, .. } => sample_crop_box(height, width, *scale, *ratio, rng),
+        Step::CropAndFlip { scale, ratio, .. } => {
+            sample_crop_box(height, width, *scale, *ratio, rng)
+        }
         _ => CropBox::full(height, width),
     }
 }
