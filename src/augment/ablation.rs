@@ -1,6 +1,6 @@
-//! Ops that SimCLR's augmentation ablation compares against its default
-//! ones (Chen et al. 2020, Figure 4): cutout, Sobel filtering and Gaussian
-//! noise, plus the per-channel normalization that ends a pipeline.
+//! Ops that SimCLR's augmentation ablation (Chen et al. 2020) compares with
+//! its default ones: cutout, Sobel filtering and Gaussian noise. Also the
+//! per-channel normalization that ends a pipeline.
 
 use super::blur::reflect_index;
 use super::color::luma_plane;

@@ -65,8 +65,8 @@ pub struct SimclrAugment {
     /// Blur kernel size as a fraction of the output side, rounded to an odd
     /// size. Default 0.1 (SimCLR).
     pub blur_kernel_fraction: f64,
-    /// Probability of solarization. Default 0.0 (SimCLR uses none; BYOL and
-    /// SimCLRv2-style variants use 0.2 on the second view).
+    /// Probability of solarization. Default 0.0, because SimCLR does not
+    /// solarize. BYOL uses 0.2 on its second view.
     pub solarize_probability: f64,
     /// Values at or above this threshold are inverted. Default 0.5.
     pub solarize_threshold: f64,

@@ -1,8 +1,9 @@
 //! Hue rotation through HSV, following torchvision 0.29
 //! `transforms.v2.functional.adjust_hue` on float images.
 //!
-//! The per-pixel code has no data-dependent branches (only selects), so
-//! the compiler can vectorize the loop over the three planes.
+//! The per-pixel code picks values with selects in place of data-dependent
+//! branches, because hue sectors vary from pixel to pixel and branches on
+//! them mispredict.
 
 use super::FloatImage;
 

@@ -111,6 +111,9 @@ impl ViewPipeline {
     }
 
     /// Draws one view of `image` and records the random choices made.
+    ///
+    /// # Panics
+    /// If `image` has a zero side, because no crop box fits it.
     pub fn apply_recorded<R: Rng + ?Sized>(
         &self,
         image: &Image,
