@@ -49,11 +49,19 @@ fn assert_close(name: &str, actual: &FloatImage, golden: &Golden, tolerance: f32
         let difference = (a - e).abs();
         if difference > worst || difference.is_nan() {
             worst_index = i;
-            worst = if difference.is_nan() { f32::INFINITY } else { difference };
+            worst = if difference.is_nan() {
+                f32::INFINITY
+            } else {
+                difference
+            };
         }
     }
     let plane = actual.height * actual.width;
-    let (channel, y, x) = (worst_index / plane, (worst_index % plane) / actual.width, worst_index % actual.width);
+    let (channel, y, x) = (
+        worst_index / plane,
+        (worst_index % plane) / actual.width,
+        worst_index % actual.width,
+    );
     assert!(
         worst <= tolerance,
         "{name}: worst difference {worst:e} > {tolerance:e} at [c={channel}, y={y}, x={x}]: \
@@ -66,7 +74,11 @@ fn assert_close(name: &str, actual: &FloatImage, golden: &Golden, tolerance: f32
 fn check_pointwise(prefix: &str, op: fn(&mut FloatImage, f32), tolerance_key: &str) {
     let golden = load();
     let tolerance = golden.tolerance[tolerance_key];
-    let names: Vec<&String> = golden.outputs.keys().filter(|k| k.starts_with(prefix)).collect();
+    let names: Vec<&String> = golden
+        .outputs
+        .keys()
+        .filter(|k| k.starts_with(prefix))
+        .collect();
     assert!(!names.is_empty(), "no golden outputs named {prefix}*");
     for name in names {
         let factor: f32 = name[prefix.len()..].parse().expect("factor in the name");
@@ -157,7 +169,11 @@ fn resized_crop_rgb8_matches_float_path() {
     let float_input = to_float_image(&golden.input);
     let bytes = float_input.to_image();
     let reference = FloatImage::from_image(&bytes);
-    let cases = [(GOLDEN_BOX, 8, 8), (GOLDEN_BOX, 20, 17), (CropBox::full(12, 16), 5, 7)];
+    let cases = [
+        (GOLDEN_BOX, 8, 8),
+        (GOLDEN_BOX, 20, 17),
+        (CropBox::full(12, 16), 5, 7),
+    ];
     for (crop, out_height, out_width) in cases {
         for antialias in [false, true] {
             let from_bytes = resized_crop_rgb8(&bytes, crop, out_height, out_width, antialias);
@@ -168,7 +184,10 @@ fn resized_crop_rgb8_matches_float_path() {
                 .zip(&from_floats.data)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0f32, f32::max);
-            assert!(worst < 1e-5, "{crop:?} to {out_height}x{out_width}, antialias {antialias}: {worst:e}");
+            assert!(
+                worst < 1e-5,
+                "{crop:?} to {out_height}x{out_width}, antialias {antialias}: {worst:e}"
+            );
         }
     }
 }
@@ -178,7 +197,10 @@ fn resized_crop_rgb8_matches_float_path() {
 #[test]
 fn golden_input_is_chelsea_patch() {
     let golden = load();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/photos/chelsea.png");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/photos/chelsea.png"
+    );
     let photo = image::open(path).expect("chelsea.png decodes").to_rgb8();
     let (width, height) = photo.dimensions();
     let photo = Image::new(width as usize, height as usize, photo.into_raw()).expect("RGB size");
@@ -196,5 +218,8 @@ fn golden_input_is_chelsea_patch() {
         .zip(&expected.data)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f32, f32::max);
-    assert!(worst < 1e-6, "patch differs from the golden input by {worst:e}");
+    assert!(
+        worst < 1e-6,
+        "patch differs from the golden input by {worst:e}"
+    );
 }

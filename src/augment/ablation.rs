@@ -1,6 +1,6 @@
-//! Ops that SimCLR's augmentation ablation compares against its default
-//! ones (Chen et al. 2020, Figure 4): cutout, Sobel filtering and Gaussian
-//! noise, plus the per-channel normalization that ends a pipeline.
+//! Ops that SimCLR's augmentation ablation (Chen et al. 2020) compares with
+//! its default ones: cutout, Sobel filtering and Gaussian noise. Also the
+//! per-channel normalization that ends a pipeline.
 
 use super::blur::reflect_index;
 use super::color::luma_plane;
@@ -46,9 +46,7 @@ pub fn sobel(image: &mut FloatImage) {
     let (height, width) = (image.height, image.width);
     let mut gray = vec![0.0f32; height * width];
     luma_plane(image, &mut gray);
-    let at = |y: isize, x: isize| {
-        gray[reflect_index(y, height) * width + reflect_index(x, width)]
-    };
+    let at = |y: isize, x: isize| gray[reflect_index(y, height) * width + reflect_index(x, width)];
     let mut magnitude = vec![0.0f32; height * width];
     let mut largest = 0.0f32;
     for y in 0..height as isize {

@@ -65,8 +65,8 @@ pub struct SimclrAugment {
     /// Blur kernel size as a fraction of the output side, rounded to an odd
     /// size. Default 0.1 (SimCLR).
     pub blur_kernel_fraction: f64,
-    /// Probability of solarization. Default 0.0 (SimCLR uses none; BYOL and
-    /// SimCLRv2-style variants use 0.2 on the second view).
+    /// Probability of solarization. Default 0.0, because SimCLR does not
+    /// solarize. BYOL uses 0.2 on its second view.
     pub solarize_probability: f64,
     /// Values at or above this threshold are inverted. Default 0.5.
     pub solarize_threshold: f64,
@@ -128,7 +128,10 @@ impl SimclrAugment {
     /// `augment.<field>` with its value.
     pub fn validate(&self) -> Result<()> {
         if self.output_size == Some(0) {
-            return Err(Error::config("augment.output_size", "must be at least 1, got 0"));
+            return Err(Error::config(
+                "augment.output_size",
+                "must be at least 1, got 0",
+            ));
         }
         check_range("crop_scale", self.crop_scale, Some(1.0))?;
         check_range("crop_ratio", self.crop_ratio, None)?;
@@ -158,7 +161,11 @@ impl SimclrAugment {
                 format!("must be finite, got {:?}", self.normalize_mean),
             ));
         }
-        if self.normalize_std.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        if self
+            .normalize_std
+            .iter()
+            .any(|s| !(s.is_finite() && *s > 0.0))
+        {
             return Err(Error::config(
                 "augment.normalize_std",
                 format!("must be finite and above 0, got {:?}", self.normalize_std),

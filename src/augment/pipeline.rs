@@ -111,6 +111,9 @@ impl ViewPipeline {
     }
 
     /// Draws one view of `image` and records the random choices made.
+    ///
+    /// # Panics
+    /// If `image` has a zero side, because no crop box fits it.
     pub fn apply_recorded<R: Rng + ?Sized>(
         &self,
         image: &Image,
@@ -225,7 +228,9 @@ impl ViewPipeline {
 /// Draws the crop box of a [`Step::CropAndFlip`] step.
 fn draw_crop<R: Rng + ?Sized>(step: &Step, height: usize, width: usize, rng: &mut R) -> CropBox {
     match step {
-        Step::CropAndFlip { scale, ratio, .. } => sample_crop_box(height, width, *scale, *ratio, rng),
+        Step::CropAndFlip { scale, ratio, .. } => {
+            sample_crop_box(height, width, *scale, *ratio, rng)
+        }
         _ => CropBox::full(height, width),
     }
 }

@@ -36,9 +36,8 @@ struct AxisWeights {
 }
 
 impl AxisWeights {
-    /// Taps for resizing `input_len` source pixels (starting at `offset`)
-    /// to `output_len` pixels.
-    fn new(offset: usize, input_len: usize, output_len: usize, antialias: bool) -> Self {
+    /// Taps for resizing `input_len` source pixels to `output_len` pixels.
+    fn new(input_len: usize, output_len: usize, antialias: bool) -> Self {
         let scale = input_len as f64 / output_len as f64;
         let per_output: Vec<(usize, Vec<f64>)> = (0..output_len)
             .map(|o| {
@@ -60,7 +59,7 @@ impl AxisWeights {
             for (j, w) in row.iter().enumerate() {
                 weights[first_slot + j] = *w as f32;
             }
-            starts.push(offset + window_start);
+            starts.push(window_start);
         }
         AxisWeights {
             starts,
@@ -110,31 +109,37 @@ fn triangle_taps(output_index: usize, scale: f64, input_len: usize) -> (usize, V
     (first.min(input_len - 1), weights)
 }
 
-/// Read access to RGB values of a source image, in units where `scale`
-/// maps them to `[0, 1]`.
+/// Row access to a source image, in units that `SCALE` maps to `[0, 1]`.
 trait RgbSource {
     const SCALE: f32;
-    fn rgb_at(&self, y: usize, x: usize) -> [f32; 3];
+    /// Writes pixels `left .. left + width` of row `y` as three planes
+    /// `[3, width]` into `out`.
+    fn read_row(&self, y: usize, left: usize, width: usize, out: &mut [f32]);
 }
 
 impl RgbSource for Image {
     const SCALE: f32 = 1.0 / 255.0;
-    fn rgb_at(&self, y: usize, x: usize) -> [f32; 3] {
-        let i = (y * self.width + x) * 3;
-        [
-            f32::from(self.rgb[i]),
-            f32::from(self.rgb[i + 1]),
-            f32::from(self.rgb[i + 2]),
-        ]
+    fn read_row(&self, y: usize, left: usize, width: usize, out: &mut [f32]) {
+        let start = (y * self.width + left) * 3;
+        let pixels = self.rgb[start..start + width * 3].chunks_exact(3);
+        let (red, rest) = out.split_at_mut(width);
+        let (green, blue) = rest.split_at_mut(width);
+        for (x, pixel) in pixels.enumerate() {
+            red[x] = f32::from(pixel[0]);
+            green[x] = f32::from(pixel[1]);
+            blue[x] = f32::from(pixel[2]);
+        }
     }
 }
 
 impl RgbSource for FloatImage {
     const SCALE: f32 = 1.0;
-    fn rgb_at(&self, y: usize, x: usize) -> [f32; 3] {
-        let plane = self.plane_len();
-        let i = y * self.width + x;
-        [self.data[i], self.data[plane + i], self.data[2 * plane + i]]
+    fn read_row(&self, y: usize, left: usize, width: usize, out: &mut [f32]) {
+        for (channel, plane) in self.planes().into_iter().enumerate() {
+            let start = y * self.width + left;
+            out[channel * width..(channel + 1) * width]
+                .copy_from_slice(&plane[start..start + width]);
+        }
     }
 }
 
@@ -189,21 +194,27 @@ fn resize_source<S: RgbSource>(
     out_width: usize,
     antialias: bool,
 ) -> FloatImage {
-    let columns = AxisWeights::new(crop.left, crop.width, out_width, antialias);
-    let rows = AxisWeights::new(0, crop.height, out_height, antialias);
+    let columns = AxisWeights::new(crop.width, out_width, antialias);
+    let rows = AxisWeights::new(crop.height, out_height, antialias);
     let rows_plane = crop.height * out_width;
     let mut horizontal = vec![0.0f32; 3 * rows_plane];
+    let mut row_planes = vec![0.0f32; 3 * crop.width];
     for y in 0..crop.height {
-        for x in 0..out_width {
-            let mut sum = [0.0f32; 3];
-            for (j, &w) in columns.taps_of(x).iter().enumerate() {
-                let rgb = source.rgb_at(crop.top + y, columns.starts[x] + j);
-                sum[0] += w * rgb[0];
-                sum[1] += w * rgb[1];
-                sum[2] += w * rgb[2];
-            }
-            for (channel, value) in sum.iter().enumerate() {
-                horizontal[channel * rows_plane + y * out_width + x] = value * S::SCALE;
+        source.read_row(crop.top + y, crop.left, crop.width, &mut row_planes);
+        for channel in 0..3 {
+            let row = &row_planes[channel * crop.width..(channel + 1) * crop.width];
+            let start = channel * rows_plane + y * out_width;
+            let out = &mut horizontal[start..start + out_width];
+            for (x, value) in out.iter_mut().enumerate() {
+                let first = columns.starts[x];
+                let taps = &row[first..first + columns.taps];
+                let sum: f32 = columns
+                    .taps_of(x)
+                    .iter()
+                    .zip(taps)
+                    .map(|(w, v)| w * v)
+                    .sum();
+                *value = sum * S::SCALE;
             }
         }
     }

@@ -14,13 +14,16 @@ fn mix64(value: u64) -> u64 {
 
 /// Builds the RNG for image `index` in `epoch` of a run seeded with `seed`.
 ///
-/// The three values are chained through [`mix64`] and expanded into a
+/// The three values are absorbed one at a time through [`mix64`] and expanded into a
 /// 256-bit ChaCha8 key, so neighbouring indices or epochs give unrelated
 /// streams and the result does not depend on thread scheduling.
 pub fn view_rng(seed: u64, epoch: u64, index: u64) -> ChaCha8Rng {
+    // Each value is added to the mixed state so far, not XORed with a
+    // mixed copy of itself: XOR would make (seed, epoch) symmetric and map
+    // equal seed and epoch to the same stream.
     let mut state = mix64(seed);
-    state = mix64(state ^ mix64(epoch));
-    state = mix64(state ^ mix64(index.rotate_left(32)));
+    state = mix64(state.wrapping_add(epoch));
+    state = mix64(state.wrapping_add(index));
     let mut key = [0u8; 32];
     for (i, chunk) in key.chunks_exact_mut(8).enumerate() {
         let word = mix64(state.wrapping_add(i as u64));

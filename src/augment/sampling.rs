@@ -94,8 +94,8 @@ pub struct JitterParams {
 }
 
 /// The range `[max(0, 1 - 0.8 s), 1 + 0.8 s]` of the brightness, contrast
-/// and saturation factors for color strength `s` (SimCLR, Chen et al. 2020,
-/// Appendix A).
+/// and saturation factors for color strength `s`, as in SimCLR's color
+/// distortion (Chen et al. 2020).
 pub fn jitter_factor_range(strength: f64) -> [f64; 2] {
     [(1.0 - 0.8 * strength).max(0.0), 1.0 + 0.8 * strength]
 }
