@@ -10,6 +10,7 @@ pub mod dataset;
 pub mod folder;
 pub mod idx;
 pub mod image;
+pub mod loader;
 pub mod stl10;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use cifar::Cifar100Labels;
 pub use dataset::{Dataset, SplitName, Splits};
 pub use image::Image;
+pub use loader::{EpochBatches, LoaderConfig, TwoViewBatch, TwoViewLoader};
 
 use crate::{Error, Result};
 
