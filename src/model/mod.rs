@@ -12,4 +12,6 @@ pub use config::{Arch, BlockKind, EncoderConfig, Stem, CIFAR_STEM_MAX_IMAGE_SIZE
 pub use projection::{ProjectionHead, ProjectionHeadConfig, ProjectionKind, ProjectionLayer};
 pub use resnet::Encoder;
 pub use simclr::{SimclrModel, SimclrModelConfig};
-pub use weights::{encoder_state_dict, load_encoder_safetensors, save_encoder_safetensors};
+pub use weights::{
+    encoder_state_dict, load_encoder_safetensors, save_encoder_safetensors, StateDict,
+};

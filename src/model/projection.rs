@@ -36,8 +36,8 @@ pub struct ProjectionHeadConfig {
     pub hidden_dim: Option<usize>,
     /// Size of z. Default 128, as SimCLR.
     pub output_dim: usize,
-    /// Whether BatchNorm follows every linear layer, as in SimCLRv2 (the
-    /// last one without its scale is not modeled: it keeps both).
+    /// Whether BatchNorm follows every linear layer, which then has no
+    /// bias, as in SimCLRv2.
     pub batch_norm: bool,
     /// Layer whose output is the representation used after pretraining: 0
     /// is h (SimCLR), k > 0 the output of head layer k (SimCLRv2

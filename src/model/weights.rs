@@ -105,9 +105,12 @@ fn named_layers_mut(encoder: &mut Encoder) -> Vec<(String, LayerMut<'_>)> {
     layers
 }
 
-/// Returns the encoder's float tensors by torchvision name, each as its
-/// shape and values, without the `num_batches_tracked` counters.
-pub fn encoder_state_dict(encoder: &Encoder) -> Result<BTreeMap<String, (Vec<usize>, Vec<f32>)>> {
+/// Float tensors by torchvision name, each as its shape and values.
+pub type StateDict = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// Returns the encoder's float tensors by torchvision name, without the
+/// `num_batches_tracked` counters.
+pub fn encoder_state_dict(encoder: &Encoder) -> Result<StateDict> {
     let mut state = BTreeMap::new();
     for (name, layer) in named_layers(encoder) {
         let tensors: Vec<(&str, TensorData)> = match layer {
