@@ -12,5 +12,8 @@ pub mod augment;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod loss;
+pub mod model;
+pub mod optim;
 
 pub use error::{Error, Result};
