@@ -1,5 +1,5 @@
 //! Projection head g(.) that maps the representation h to the embedding z
-//! the contrastive loss sees.
+//! on which the contrastive loss is computed.
 
 use burn::module::Module;
 use burn::nn::{BatchNorm, Linear, LinearConfig};

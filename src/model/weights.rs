@@ -280,7 +280,7 @@ impl TensorReader<'_> {
 
 /// Names the command-line option that most likely explains a shape
 /// mismatch. The stem convolution is read first, so a kernel size mismatch
-/// there points to the stem and a channel mismatch to the width; later
+/// there points to the stem and a channel mismatch to the width. Later
 /// mismatches come from a different block layout.
 fn suspect_option(key: &str, found: &[usize], expected: &[usize]) -> &'static str {
     let is_stem = key == "conv1.weight" || key.starts_with("bn1.");

@@ -176,8 +176,8 @@ impl OptimizerConfig {
 ///
 /// Its state (momentum buffers, Adam moments) is keyed by burn's parameter
 /// ids. NOTE: a resumed run must step a module whose parameters carry the
-/// ids of the saved one; a freshly initialized module gets new ids and its
-/// parameters then start without state.
+/// ids of the saved one. A freshly initialized module gets new ids, so its
+/// parameters start without state.
 #[derive(Clone)]
 pub struct SimclrOptimizer {
     pub kind: OptimizerKind,

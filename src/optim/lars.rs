@@ -46,8 +46,8 @@ impl<const D: usize> RecordState for LarsState<D> {
     }
 }
 
-/// Whether a parameter of rank `rank` skips weight decay and the trust
-/// ratio.
+/// Returns whether a parameter of rank `rank` skips weight decay and the
+/// trust ratio.
 pub fn is_excluded_rank(rank: usize) -> bool {
     rank <= 1
 }
