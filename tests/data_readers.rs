@@ -50,7 +50,7 @@ fn cifar10_sample_matches_png_files() {
     let test = splits.test.unwrap();
     assert_eq!(test.len(), 20);
     let labels = test.labels.as_ref().unwrap();
-    for index in 0..20 {
+    for (index, &expected_label) in labels.iter().enumerate() {
         let png = std::fs::read_dir(&root)
             .unwrap()
             .flatten()
@@ -64,7 +64,7 @@ fn cifar10_sample_matches_png_files() {
             .unwrap();
         let name = png.file_stem().unwrap().to_string_lossy().into_owned();
         let label: usize = name.rsplit('_').next().unwrap().parse().unwrap();
-        assert_eq!(labels[index], label, "label of image {index}");
+        assert_eq!(expected_label, label, "label of image {index}");
         let decoded = data::folder::decode_file(&png, data::DEFAULT_MAX_PIXELS).unwrap();
         assert_eq!(decoded, test.images[index], "pixels of image {index}");
     }

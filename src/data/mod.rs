@@ -104,7 +104,7 @@ impl std::fmt::Display for DataSpec {
 }
 
 /// Options that apply to every reader.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReadOptions {
     /// Largest image, in pixels, that is decoded; larger ones are rejected.
