@@ -24,6 +24,10 @@ pub struct RunArgs {
     /// Print one JSON object instead of the `top1= top5=` line.
     #[arg(long)]
     pub json: bool,
+    /// Evaluate the run's architecture with its seeded random initialization
+    /// instead of the checkpoint: the baseline for the learned weights.
+    #[arg(long)]
+    pub random_weights: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -96,7 +100,7 @@ struct Inputs {
 
 fn load_inputs(args: &RunArgs, device_name: &str) -> Result<Inputs> {
     let device = super::device::device(device_name)?;
-    let run = runs::load_run(&args.checkpoint, &device)?;
+    let run = runs::load_run(&args.checkpoint, &device, args.random_weights)?;
     let mut read = run.config.read.clone();
     args.data.apply(&mut read);
     let data = args
@@ -221,7 +225,7 @@ pub fn run_finetune(args: &FinetuneArgs, device_name: &str) -> Result<u8> {
 
 pub fn run_embed(args: &EmbedArgs, device_name: &str) -> Result<u8> {
     let device = super::device::device(device_name)?;
-    let run = runs::load_run(&args.run.checkpoint, &device)?;
+    let run = runs::load_run(&args.run.checkpoint, &device, args.run.random_weights)?;
     let mut read = run.config.read.clone();
     args.run.data.apply(&mut read);
     let data = args

@@ -105,8 +105,10 @@ pub struct LoadedRun {
 
 /// Loads a run's resolved config and its last checkpoint onto `device`.
 ///
-/// `path` is the run directory or its `checkpoint` folder.
-pub fn load_run(path: &Path, device: &Device) -> Result<LoadedRun> {
+/// `path` is the run directory or its `checkpoint` folder. With
+/// `random_weights`, the model keeps its seeded random initialization
+/// instead, the baseline a learned representation is compared with.
+pub fn load_run(path: &Path, device: &Device, random_weights: bool) -> Result<LoadedRun> {
     let dir = super::args::run_dir_of(path);
     let config_path = dir.join("config.toml");
     if !config_path.is_file() {
@@ -117,13 +119,15 @@ pub fn load_run(path: &Path, device: &Device) -> Result<LoadedRun> {
         .into());
     }
     let config = PretrainConfig::from_toml_file(&config_path)?;
-    let checkpoint_dir = Checkpoint::new(&dir).existing().ok_or_else(|| {
-        simclr::Error::data(
-            &dir,
-            "the run has no checkpoint yet: expected checkpoint/state.json",
-        )
-    })?;
+    device.seed(config.seed);
     let model = config.model.init(device)?;
+    if random_weights {
+        tracing::info!("using randomly initialized weights (seed {})", config.seed);
+        return Ok(LoadedRun { config, model });
+    }
+    let checkpoint_dir = Checkpoint::new(&dir).existing().ok_or_else(|| {
+        simclr::Error::data(&dir, "the run has no checkpoint yet: expected checkpoint/state.json")
+    })?;
     let model = checkpoint::load_model(&checkpoint_dir, model)
         .with_context(|| format!("loading the checkpoint of {}", dir.display()))?;
     tracing::info!("loaded {}", checkpoint_dir.display());
