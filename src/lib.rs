@@ -8,6 +8,7 @@
 //! [`train`] joins them into a resumable pretraining loop and [`eval`] measures
 //! the learned representation.
 
+pub mod atomic_file;
 pub mod augment;
 pub mod data;
 pub mod error;
@@ -15,5 +16,6 @@ pub mod eval;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod train;
 
 pub use error::{Error, Result};
