@@ -3,7 +3,9 @@
 use burn::tensor::Device;
 use simclr::data::{self, DataSpec, Dataset, Image, ReadOptions};
 use simclr::eval::{eval_view, extract_features, EvalTransform};
-use simclr::model::{Arch, EncoderConfig, ProjectionHeadConfig, SimclrModel, SimclrModelConfig, Stem};
+use simclr::model::{
+    Arch, EncoderConfig, ProjectionHeadConfig, SimclrModel, SimclrModelConfig, Stem,
+};
 
 #[test]
 fn eval_view_crops_the_center() {
@@ -18,8 +20,15 @@ fn eval_view_crops_the_center() {
     };
     let view = eval_view(&image, &transform);
     assert_eq!((view.height, view.width), (2, 2));
-    let red: Vec<f32> = view.planes()[0].iter().map(|v| (v * 255.0).round()).collect();
-    assert_eq!(red, vec![10.0, 20.0, 11.0, 21.0], "columns 1 and 2 are kept");
+    let red: Vec<f32> = view.planes()[0]
+        .iter()
+        .map(|v| (v * 255.0).round())
+        .collect();
+    assert_eq!(
+        red,
+        vec![10.0, 20.0, 11.0, 21.0],
+        "columns 1 and 2 are kept"
+    );
 
     let normalized = EvalTransform {
         side: 2,

@@ -87,14 +87,35 @@ fn finetune_runs_one_epoch() {
         label_fraction: 0.25,
         ..FinetuneConfig::default()
     };
-    let (model, top) = finetune(model, &train, &test, &finetune_config, 1, &transform, &device)
-        .expect("fine-tuning runs");
+    let (model, top) = finetune(
+        model,
+        &train,
+        &test,
+        &finetune_config,
+        1,
+        &transform,
+        &device,
+    )
+    .expect("fine-tuning runs");
     assert!((0.0..=1.0).contains(&top.top1), "top1 {}", top.top1);
     assert!((0.0..=1.0).contains(&top.top5), "top5 {}", top.top5);
-    assert!(top.top5 >= top.top1, "top5 {} < top1 {}", top.top5, top.top1);
+    assert!(
+        top.top5 >= top.top1,
+        "top5 {} < top1 {}",
+        top.top5,
+        top.top1
+    );
     assert_eq!(model.encoder.representation_dim(), 64);
 
-    let past_head = finetune(model, &train, &test, &finetune_config, 3, &transform, &device);
+    let past_head = finetune(
+        model,
+        &train,
+        &test,
+        &finetune_config,
+        3,
+        &transform,
+        &device,
+    );
     let error = past_head.expect_err("eval_layer 3 of a 2-layer head");
     assert!(error.to_string().contains("eval_layer"), "{error}");
 }

@@ -36,7 +36,12 @@ fn linear_eval_separates_clusters() {
     let test = clustered(160, 12, 8, 2);
     let top = linear_eval(&train, &test, 8, &quick_config(), &device).expect("runs");
     assert!(top.top1 > 0.95, "top1 {}", top.top1);
-    assert!(top.top5 >= top.top1, "top5 {} < top1 {}", top.top5, top.top1);
+    assert!(
+        top.top5 >= top.top1,
+        "top5 {} < top1 {}",
+        top.top5,
+        top.top1
+    );
 }
 
 #[test]

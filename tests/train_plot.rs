@@ -56,7 +56,10 @@ fn plot_of_one_epoch() {
     keep_for_inspection(&path, "plot_one_epoch.png");
     let (width, height, loss_pixels) = read_plot(&path, LOSS_COLOR);
     assert_eq!((width, height), (PLOT_WIDTH_PX, PLOT_HEIGHT_PX));
-    assert!(loss_pixels >= 25, "{loss_pixels} loss pixels: one 5x5 marker");
+    assert!(
+        loss_pixels >= 25,
+        "{loss_pixels} loss pixels: one 5x5 marker"
+    );
     let (_, _, knn_pixels) = read_plot(&path, KNN_COLOR);
     assert_eq!(knn_pixels, 0, "no kNN values to draw");
 }

@@ -74,8 +74,8 @@ impl ClassifierOptimizerConfig {
 
     /// Builds the optimizer.
     pub(crate) fn init(&self) -> ModuleOptimizer {
-        let decay = (self.weight_decay > 0.0)
-            .then(|| WeightDecayConfig::new(self.weight_decay as f32));
+        let decay =
+            (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
         match self.kind {
             ClassifierOptimizerKind::Sgd => {
                 let momentum = (self.momentum > 0.0).then(|| {

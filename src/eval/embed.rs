@@ -91,7 +91,10 @@ fn write_npy_files(path: &Path, features: &Features) -> Result<()> {
 /// The file beside a `.npy` feature file that holds its labels:
 /// `<stem>.labels.npy`.
 pub fn labels_path(path: &Path) -> PathBuf {
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("features");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("features");
     path.with_file_name(format!("{stem}.labels.npy"))
 }
 

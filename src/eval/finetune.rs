@@ -120,7 +120,10 @@ impl FinetuneConfig {
     /// Rejects values out of range, naming the field as `finetune.<field>`.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
-            return Err(Error::config("finetune.epochs", "must be at least 1, got 0"));
+            return Err(Error::config(
+                "finetune.epochs",
+                "must be at least 1, got 0",
+            ));
         }
         if self.batch_size == 0 {
             return Err(Error::config(
@@ -216,7 +219,10 @@ pub fn finetune(
     check_images(train, "train")?;
     check_images(test, "test")?;
     if train.is_empty() {
-        return Err(Error::config("data", "fine-tuning needs at least one training image"));
+        return Err(Error::config(
+            "data",
+            "fine-tuning needs at least one training image",
+        ));
     }
     let subset = label_subset(train_labels, config.label_fraction, config.seed)?;
     tracing::info!(
@@ -231,7 +237,15 @@ pub fn finetune(
         model: model.fork(&training_device).train(),
         classifier: seeded_linear(dim, num_classes, config.seed, &training_device),
     };
-    let net = train_net(net, train, &subset, config, eval_layer, transform, &training_device)?;
+    let net = train_net(
+        net,
+        train,
+        &subset,
+        config,
+        eval_layer,
+        transform,
+        &training_device,
+    )?;
 
     let inference_device = device.clone().without_autodiff();
     let scoring = net.valid();

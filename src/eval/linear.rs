@@ -61,7 +61,10 @@ impl LinearEvalConfig {
             return Err(Error::config("linear.epochs", "must be at least 1, got 0"));
         }
         if self.batch_size == 0 {
-            return Err(Error::config("linear.batch_size", "must be at least 1, got 0"));
+            return Err(Error::config(
+                "linear.batch_size",
+                "must be at least 1, got 0",
+            ));
         }
         self.optimizer.validate("linear.optimizer")
     }
@@ -104,7 +107,10 @@ pub fn linear_eval(
     }
     let (train_values, test_values) = if config.standardize {
         let (mean, std) = column_moments(train);
-        (standardized(train, &mean, &std), standardized(test, &mean, &std))
+        (
+            standardized(train, &mean, &std),
+            standardized(test, &mean, &std),
+        )
     } else {
         (train.data.clone(), test.data.clone())
     };

@@ -52,7 +52,10 @@ pub struct EpochPoint {
 /// cannot be written.
 pub fn write_loss_plot(path: &Path, points: &[EpochPoint]) -> Result<()> {
     if points.is_empty() {
-        return Err(Error::config("points", "the loss plot needs at least one epoch"));
+        return Err(Error::config(
+            "points",
+            "the loss plot needs at least one epoch",
+        ));
     }
     let mut image = RgbImage::from_pixel(PLOT_WIDTH_PX, PLOT_HEIGHT_PX, WHITE);
     let panel_height = i64::from(PLOT_HEIGHT_PX / 2);
@@ -65,7 +68,12 @@ pub fn write_loss_plot(path: &Path, points: &[EpochPoint]) -> Result<()> {
         .filter(|(_, y)| y.is_finite())
         .collect();
     let loss_values: Vec<f64> = loss.iter().map(|(_, y)| *y).collect();
-    let loss_panel = Panel::new(0, panel_height, x_axis, Axis::from_values(&loss_values, false));
+    let loss_panel = Panel::new(
+        0,
+        panel_height,
+        x_axis,
+        Axis::from_values(&loss_values, false),
+    );
     loss_panel.draw_frame(&mut image, "LOSS");
     loss_panel.draw_series(&mut image, &loss, LOSS_COLOR);
 
@@ -74,7 +82,12 @@ pub fn write_loss_plot(path: &Path, points: &[EpochPoint]) -> Result<()> {
         .filter_map(|p| Some((p.epoch as f64, p.knn_top1?)))
         .filter(|(_, y)| y.is_finite())
         .collect();
-    let knn_panel = Panel::new(panel_height, panel_height, x_axis, Axis::fixed(0.0, 1.0, 0.2));
+    let knn_panel = Panel::new(
+        panel_height,
+        panel_height,
+        x_axis,
+        Axis::fixed(0.0, 1.0, 0.2),
+    );
     knn_panel.draw_frame(&mut image, "KNN TOP-1");
     if knn.is_empty() {
         knn_panel.draw_centered_note(&mut image, "NO KNN VALUES");
@@ -116,6 +129,8 @@ impl Axis {
         let (low, high) = match (low.is_finite(), high > low) {
             (false, _) => (0.0, 1.0),
             (true, true) => (low, high),
+            // Epoch axes do not reach below epoch 0.
+            (true, false) if integer => ((low - 1.0).max(0.0).min(low), low + 1.0),
             (true, false) => (low - 1.0, low + 1.0),
         };
         let mut step = nice_step((high - low) / 5.0);
@@ -131,7 +146,9 @@ impl Axis {
 
     fn ticks(&self) -> Vec<f64> {
         let count = ((self.high - self.low) / self.step).round() as usize;
-        (0..=count).map(|i| self.low + i as f64 * self.step).collect()
+        (0..=count)
+            .map(|i| self.low + i as f64 * self.step)
+            .collect()
     }
 
     /// Formats a tick with as many decimals as the step needs.
@@ -143,7 +160,11 @@ impl Axis {
 
 /// The smallest of 1, 2 and 5 times a power of ten that is at least `raw`.
 fn nice_step(raw: f64) -> f64 {
-    let raw = if raw > 0.0 && raw.is_finite() { raw } else { 1.0 };
+    let raw = if raw > 0.0 && raw.is_finite() {
+        raw
+    } else {
+        1.0
+    };
     let power = 10f64.powf(raw.log10().floor());
     let fraction = raw / power;
     let nice = if fraction <= 1.0 {
@@ -197,7 +218,14 @@ impl Panel {
         for tick in self.y_axis.ticks() {
             let y = self.y_px(tick);
             fill_rect(image, self.left, y, self.right - self.left, 1, GRID);
-            fill_rect(image, self.left - TICK_LENGTH_PX, y, TICK_LENGTH_PX, 1, BLACK);
+            fill_rect(
+                image,
+                self.left - TICK_LENGTH_PX,
+                y,
+                TICK_LENGTH_PX,
+                1,
+                BLACK,
+            );
             let label = self.y_axis.label(tick);
             let x = self.left - TICK_LENGTH_PX - 4 - i64::from(text_width(&label, TEXT_SCALE));
             draw_text(image, x, y - text_height / 2, &label, TEXT_SCALE, BLACK);
@@ -211,9 +239,30 @@ impl Panel {
             let y = self.bottom + TICK_LENGTH_PX + 3;
             draw_text(image, x - half_width, y, &label, TEXT_SCALE, BLACK);
         }
-        fill_rect(image, self.left, self.top, 1, self.bottom - self.top + 1, BLACK);
-        fill_rect(image, self.left, self.bottom, self.right - self.left + 1, 1, BLACK);
-        draw_text(image, self.left, self.top - text_height - 6, title, TEXT_SCALE, BLACK);
+        fill_rect(
+            image,
+            self.left,
+            self.top,
+            1,
+            self.bottom - self.top + 1,
+            BLACK,
+        );
+        fill_rect(
+            image,
+            self.left,
+            self.bottom,
+            self.right - self.left + 1,
+            1,
+            BLACK,
+        );
+        draw_text(
+            image,
+            self.left,
+            self.top - text_height - 6,
+            title,
+            TEXT_SCALE,
+            BLACK,
+        );
         let name = "EPOCH";
         let x = self.right - i64::from(text_width(name, TEXT_SCALE));
         let y = self.bottom + TICK_LENGTH_PX + text_height + 8;

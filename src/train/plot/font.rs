@@ -64,7 +64,14 @@ pub(super) fn text_width(text: &str, scale: u32) -> u32 {
 
 /// Draws `text` with its top-left corner at (`x`, `y`); pixels outside the
 /// image are skipped.
-pub(super) fn draw_text(image: &mut RgbImage, x: i64, y: i64, text: &str, scale: u32, color: Rgb<u8>) {
+pub(super) fn draw_text(
+    image: &mut RgbImage,
+    x: i64,
+    y: i64,
+    text: &str,
+    scale: u32,
+    color: Rgb<u8>,
+) {
     let scale = i64::from(scale);
     for (index, c) in text.chars().enumerate() {
         let left = x + index as i64 * i64::from(ADVANCE) * scale;
@@ -82,7 +89,14 @@ pub(super) fn draw_text(image: &mut RgbImage, x: i64, y: i64, text: &str, scale:
 }
 
 /// Fills a `width x height` rectangle at (`x`, `y`), clipped to the image.
-pub(super) fn fill_rect(image: &mut RgbImage, x: i64, y: i64, width: i64, height: i64, color: Rgb<u8>) {
+pub(super) fn fill_rect(
+    image: &mut RgbImage,
+    x: i64,
+    y: i64,
+    width: i64,
+    height: i64,
+    color: Rgb<u8>,
+) {
     let x_end = (x + width).min(i64::from(image.width()));
     let y_end = (y + height).min(i64::from(image.height()));
     for py in y.max(0)..y_end {
