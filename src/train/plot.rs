@@ -129,6 +129,8 @@ impl Axis {
         let (low, high) = match (low.is_finite(), high > low) {
             (false, _) => (0.0, 1.0),
             (true, true) => (low, high),
+            // Epoch axes do not reach below epoch 0.
+            (true, false) if integer => ((low - 1.0).max(0.0).min(low), low + 1.0),
             (true, false) => (low - 1.0, low + 1.0),
         };
         let mut step = nice_step((high - low) / 5.0);
