@@ -101,6 +101,25 @@ fn pretrain_writes_run_directory_and_evaluates() {
 
     let output = simclr(&[
         "eval",
+        "knn",
+        "--checkpoint",
+        run_arg,
+        "--k",
+        "20",
+        "--random-weights",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        value["top1"]
+            .as_f64()
+            .is_some_and(|v| (0.0..=1.0).contains(&v)),
+        "{value}"
+    );
+
+    let output = simclr(&[
+        "eval",
         "linear",
         "--checkpoint",
         run_arg,

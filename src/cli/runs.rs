@@ -126,7 +126,10 @@ pub fn load_run(path: &Path, device: &Device, random_weights: bool) -> Result<Lo
         return Ok(LoadedRun { config, model });
     }
     let checkpoint_dir = Checkpoint::new(&dir).existing().ok_or_else(|| {
-        simclr::Error::data(&dir, "the run has no checkpoint yet: expected checkpoint/state.json")
+        simclr::Error::data(
+            &dir,
+            "the run has no checkpoint yet: expected checkpoint/state.json",
+        )
     })?;
     let model = checkpoint::load_model(&checkpoint_dir, model)
         .with_context(|| format!("loading the checkpoint of {}", dir.display()))?;
