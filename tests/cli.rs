@@ -293,3 +293,47 @@ fn augment_writes_a_grid() {
         image.height()
     );
 }
+
+#[test]
+fn interrupt_saves_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("interrupted");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simclr"))
+        .args([
+            "pretrain",
+            "--out",
+            run.to_str().unwrap(),
+            "--max-images",
+            "64",
+            "--batch-size",
+            "16",
+            "--width-multiplier",
+            "0.0625",
+            "--epochs",
+            "500",
+            "--log-every-steps",
+            "1",
+            "--no-knn-monitor",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let metrics = run.join("metrics.jsonl");
+    let started = std::time::Instant::now();
+    while std::fs::metadata(&metrics).map_or(true, |m| m.len() == 0) {
+        assert!(started.elapsed().as_secs() < 120, "no step logged in 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
+    let step = state["step"].as_u64().unwrap();
+    assert!(step >= 1 && step < 2000, "checkpoint at step {step}");
+}
