@@ -59,6 +59,19 @@ fn step_lrs(records: &[serde_json::Value]) -> Vec<(u64, f64)> {
         .collect()
 }
 
+/// Runs an evaluation command with `--json` and checks that `key` is an
+/// accuracy in [0, 1].
+fn assert_accuracy_json(args: &[&str], key: &str) {
+    let output = simclr(args);
+    assert!(output.status.success(), "{args:?}: {}", text(&output));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let accuracy = value[key].as_f64();
+    assert!(
+        accuracy.is_some_and(|v| (0.0..=1.0).contains(&v)),
+        "{args:?}: {value}"
+    );
+}
+
 #[test]
 fn pretrain_writes_run_directory_and_evaluates() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,44 +112,34 @@ fn pretrain_writes_run_directory_and_evaluates() {
         "{stdout}"
     );
 
-    let output = simclr(&[
-        "eval",
-        "knn",
-        "--checkpoint",
-        run_arg,
-        "--k",
-        "20",
-        "--random-weights",
-        "--json",
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(
-        value["top1"]
-            .as_f64()
-            .is_some_and(|v| (0.0..=1.0).contains(&v)),
-        "{value}"
+    assert_accuracy_json(
+        &[
+            "eval",
+            "knn",
+            "--checkpoint",
+            run_arg,
+            "--k",
+            "20",
+            "--random-weights",
+            "--json",
+        ],
+        "top1",
     );
 
-    let output = simclr(&[
-        "eval",
-        "linear",
-        "--checkpoint",
-        run_arg,
-        "--epochs",
-        "2",
-        "--json",
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(
-        value["top1"]
-            .as_f64()
-            .is_some_and(|v| (0.0..=1.0).contains(&v)),
-        "{value}"
+    assert_accuracy_json(
+        &[
+            "eval",
+            "linear",
+            "--checkpoint",
+            run_arg,
+            "--epochs",
+            "2",
+            "--json",
+        ],
+        "top1",
     );
 
-    let output = simclr(&[
+    let finetune = [
         "finetune",
         "--checkpoint",
         run_arg,
@@ -145,10 +148,8 @@ fn pretrain_writes_run_directory_and_evaluates() {
         "--epochs",
         "1",
         "--json",
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(value["top5"].as_f64().is_some(), "{value}");
+    ];
+    assert_accuracy_json(&finetune, "top5");
 
     let embedding = dir.path().join("test.npy");
     let output = simclr(&[
@@ -335,5 +336,5 @@ fn interrupt_saves_a_checkpoint() {
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run.join("checkpoint/state.json")).unwrap()).unwrap();
     let step = state["step"].as_u64().unwrap();
-    assert!(step >= 1 && step < 2000, "checkpoint at step {step}");
+    assert!((1..2000).contains(&step), "checkpoint at step {step}");
 }
