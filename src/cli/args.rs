@@ -128,7 +128,7 @@ pub fn set<T>(target: &mut T, flag: Option<T>) {
     }
 }
 
-/// The run directory of a checkpoint flag: `DIR` or `DIR/checkpoint`.
+/// Finds the run directory of a checkpoint flag: `DIR` or `DIR/checkpoint`.
 pub fn run_dir_of(checkpoint: &std::path::Path) -> PathBuf {
     if !checkpoint.join("config.toml").is_file()
         && checkpoint

@@ -7,7 +7,7 @@ use burn::tensor::Device;
 pub const DEVICE_NAMES: &str =
     "flex (CPU), cuda (with the cuda feature), wgpu (with the wgpu feature)";
 
-/// The plain device named by `--device`.
+/// Creates the plain device named by `--device`.
 pub fn device(name: &str) -> Result<Device> {
     match name {
         "flex" | "cpu" => Ok(Device::flex()),
@@ -28,7 +28,7 @@ pub fn device(name: &str) -> Result<Device> {
     }
 }
 
-/// The autodiff device for training on the backend named by `--device`.
+/// Creates the autodiff device for training on the backend named by `--device`.
 pub fn training_device(name: &str) -> Result<Device> {
     Ok(device(name)?.autodiff())
 }

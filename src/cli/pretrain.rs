@@ -34,7 +34,7 @@ pub struct PretrainArgs {
     pub max_images: Option<usize>,
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Images per batch; each step sees twice as many views.
+    /// Images per batch; each step trains on twice as many views.
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Stop after N optimizer steps of the whole run, with a checkpoint.
@@ -98,7 +98,7 @@ pub struct PretrainArgs {
 }
 
 impl PretrainArgs {
-    /// The config file (or the defaults) with every given flag applied.
+    /// Builds the config from the file (or the defaults) and every given flag.
     pub fn config(&self) -> Result<PretrainConfig> {
         let mut config = match &self.config {
             Some(path) => PretrainConfig::from_toml_file(path)?,

@@ -1,4 +1,4 @@
-//! What the commands share: opening data, resolving data-dependent settings,
+//! Helpers the commands share: opening data, resolving data-dependent settings,
 //! the kNN monitor, and loading a pretrained run for evaluation.
 
 use std::path::Path;
@@ -22,7 +22,7 @@ pub fn open_data(spec: &str, read: &ReadOptions) -> Result<Splits> {
     Ok(data::open(&spec, read)?)
 }
 
-/// The view side for a dataset: its largest image side, at most 224.
+/// Picks the view side for a dataset: its largest image side, at most 224.
 pub fn default_side(dataset: &Dataset) -> usize {
     dataset.max_side().clamp(1, MAX_DEFAULT_SIDE_PX)
 }
@@ -37,13 +37,13 @@ pub fn resolve(config: &mut PretrainConfig, dataset: &Dataset) {
     config.model.encoder = config.model.encoder.resolved(side);
 }
 
-/// The evaluation transform of a resolved config.
+/// Builds the evaluation transform of a resolved config.
 pub fn eval_transform(config: &PretrainConfig) -> EvalTransform {
     EvalTransform::from_augment(&config.augment, config.augment.output_size.unwrap_or(32))
 }
 
-/// The labeled train images and the test split the kNN monitor uses, when
-/// the monitor is on and both have labels.
+/// Selects the labeled train images and the test split for the kNN monitor,
+/// when the monitor is on and both have labels.
 pub fn monitor_data(
     config: &PretrainConfig,
     train: &Dataset,
@@ -60,7 +60,7 @@ pub fn monitor_data(
     Some((reference, test))
 }
 
-/// The kNN monitor run after each epoch, on the inference device.
+/// Builds the kNN monitor run after each epoch, on the inference device.
 pub fn knn_monitor<'a>(
     config: &'a PretrainConfig,
     data: Option<(Dataset, Dataset)>,

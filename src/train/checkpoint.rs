@@ -24,7 +24,7 @@ use crate::model::SimclrModel;
 use crate::optim::SimclrOptimizer;
 use crate::{Error, Result};
 
-/// Where a run stands, saved with every checkpoint.
+/// The position and history of a run, saved with every checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// Optimizer steps taken over the whole run.
@@ -51,7 +51,7 @@ pub struct EpochSums {
 }
 
 impl TrainState {
-    /// The state of a run that has not taken a step.
+    /// Creates the state of a run that has not taken a step.
     pub fn new(config: PretrainConfig) -> Self {
         TrainState {
             step: 0,
@@ -88,7 +88,7 @@ impl Checkpoint {
         self.dir.join("checkpoint.tmp")
     }
 
-    /// The folder of the last whole checkpoint, if there is one.
+    /// Finds the folder of the last whole checkpoint, if there is one.
     pub fn existing(&self) -> Option<PathBuf> {
         [self.current(), self.previous()]
             .into_iter()

@@ -41,7 +41,7 @@ pub struct PretrainConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     pub epochs: usize,
-    /// Images per batch; a step sees `2 * batch_size` views.
+    /// Images per batch; each step trains on `2 * batch_size` views.
     pub batch_size: usize,
     /// Stop after this many optimizer steps of the whole run, keeping the
     /// schedule of the full run, so a later run with a higher limit resumes
@@ -116,7 +116,7 @@ impl PretrainConfig {
         toml::from_str(&text).map_err(|e| Error::data(path, format!("invalid config: {e}")))
     }
 
-    /// The config as TOML text.
+    /// Serializes the config as TOML.
     pub fn to_toml(&self) -> Result<String> {
         toml::to_string(self).map_err(|e| Error::Runtime(format!("cannot write config: {e}")))
     }

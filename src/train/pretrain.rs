@@ -27,7 +27,7 @@ use crate::model::{save_encoder_safetensors, SimclrModel};
 use crate::optim::{LrSchedule, SimclrOptimizer};
 use crate::{Error, Result};
 
-/// Why a run returned.
+/// The reason a run returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Every epoch is done.

@@ -8,7 +8,7 @@ use crate::model::SimclrModel;
 use crate::optim::SimclrOptimizer;
 use crate::Result;
 
-/// What one step measured.
+/// Loss and accuracy of one step.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepOutput {
     pub loss: f64,
@@ -16,8 +16,8 @@ pub struct StepOutput {
     pub positive_top1: f64,
 }
 
-/// Runs the encoder and head on both views in one batch, so batch norm sees
-/// all 2N views, then takes one optimizer step at learning rate `lr`.
+/// Runs the encoder and head on both views in one batch, so batch norm
+/// normalizes over all 2N views, then takes one optimizer step at learning rate `lr`.
 ///
 /// A non-finite loss is returned without updating the model, so the caller
 /// can stop with the weights of the last good step.
