@@ -1,10 +1,12 @@
 //! Seconds per SimCLR training step on the flex CPU backend, with the
 //! same workloads as `bench/pytorch_step.py`.
 //!
-//! Run with `cargo bench --bench train_step -- WORKLOAD`, one workload per
-//! process so that the peak memory is the workload's own. WORKLOAD is one
-//! of `r18-cifar`, `r18w4-cifar`, `r50-imagenet96` and `pipeline`. Prints
-//! one line, `workload=<name> impl=burn seconds_per_step=<s>
+//! Run with `cargo bench --bench train_step -- WORKLOAD [--kernels KIND]`,
+//! one workload per process so that the peak memory is the workload's own.
+//! WORKLOAD is one of `r18-cifar`, `r18w4-cifar`, `r50-imagenet96` and
+//! `pipeline`. KIND is `burn` (burn's convolution, the default) or
+//! `custom` (the kernels of `simclr::model::kernels`). Prints one line,
+//! `workload=<name> impl=<burn|custom> seconds_per_step=<s>
 //! views_per_s=<rate> peak_rss_mib=<m> gflop_per_step=<g> steps=<n>`,
 //! which `bench/train.sh` reads. `TRAIN_BENCH_STEPS` sets the timed steps
 //! (default 5) and `TRAIN_BENCH_WARMUP` the untimed ones before them
@@ -19,7 +21,8 @@ use simclr::augment::SimclrAugment;
 use simclr::data::{self, DataSpec, LoaderConfig, ReadOptions, TwoViewLoader};
 use simclr::loss::LossConfig;
 use simclr::model::{
-    Arch, BlockKind, EncoderConfig, ProjectionHeadConfig, SimclrModel, SimclrModelConfig, Stem,
+    kernels::ConvKernels, Arch, BlockKind, EncoderConfig, ProjectionHeadConfig, SimclrModel,
+    SimclrModelConfig, Stem,
 };
 use simclr::optim::{OptimizerConfig, OptimizerKind, SimclrOptimizer};
 
@@ -182,7 +185,7 @@ fn env_count(name: &str, default: usize) -> simclr::Result<usize> {
     }
 }
 
-fn parse_args() -> simclr::Result<&'static Workload> {
+fn parse_args() -> simclr::Result<(&'static Workload, ConvKernels)> {
     // cargo bench passes `--bench` to harness-free benches; skip it.
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -193,24 +196,34 @@ fn parse_args() -> simclr::Result<&'static Workload> {
         simclr::Error::config(
             "arguments",
             format!(
-                "expected WORKLOAD, one of {}; got {args:?}",
+                "expected WORKLOAD [--kernels burn|custom], WORKLOAD one of {}; got {args:?}",
                 names.join(", ")
             ),
         )
     };
-    match args.as_slice() {
-        [name] => WORKLOADS.iter().find(|w| w.name == name).ok_or_else(usage),
-        _ => Err(usage()),
-    }
+    let (name, kernels) = match args.as_slice() {
+        [name] => (name, ConvKernels::Burn),
+        [name, flag, kind] if flag == "--kernels" && kind == "burn" => (name, ConvKernels::Burn),
+        [name, flag, kind] if flag == "--kernels" && kind == "custom" => {
+            (name, ConvKernels::Custom)
+        }
+        _ => return Err(usage()),
+    };
+    let workload = WORKLOADS
+        .iter()
+        .find(|w| w.name == name)
+        .ok_or_else(usage)?;
+    Ok((workload, kernels))
 }
 
 fn main() -> simclr::Result<()> {
-    let workload = parse_args()?;
+    let (workload, kernels) = parse_args()?;
     let device = Device::flex().autodiff();
     device.seed(0);
 
     let mut encoder = EncoderConfig::new(workload.arch, workload.stem);
     encoder.width_multiplier = workload.width_multiplier;
+    encoder.conv_kernels = kernels;
     let config = SimclrModelConfig {
         encoder,
         projection_head: ProjectionHeadConfig::default(),
@@ -272,7 +285,10 @@ fn main() -> simclr::Result<()> {
         (times[times.len() / 2], steps)
     };
 
-    let kind = "burn";
+    let kind = match kernels {
+        ConvKernels::Burn => "burn",
+        ConvKernels::Custom => "custom",
+    };
     println!(
         "workload={} impl={kind} seconds_per_step={seconds_per_step:.4} views_per_s={:.1} \
          peak_rss_mib={:.0} gflop_per_step={gflop:.1} steps={steps}",
