@@ -85,8 +85,8 @@ fn train_step(
 ) -> simclr::Result<(SimclrModel, f32)> {
     let n = views.dims()[0] / 2;
     let (_, z) = model.forward(views);
-    let z_a = z.clone().slice([0..n]);
-    let z_b = z.slice([n..2 * n]);
+    let z_a = z.clone().narrow(0, 0, n);
+    let z_b = z.narrow(0, n, n);
     let out = loss.compute(z_a, z_b)?;
     let value = out.loss.clone().into_scalar::<f32>();
     let grads = out.loss.backward();
