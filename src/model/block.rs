@@ -7,6 +7,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::config::BlockKind;
+use super::kernels::{apply_conv, ConvKernels};
 
 /// BatchNorm epsilon, as PyTorch's default.
 pub const BATCH_NORM_EPSILON: f64 = 1e-5;
@@ -67,6 +68,9 @@ pub struct ResidualBlock {
     pub conv3: Option<Conv2d>,
     pub bn3: Option<BatchNorm>,
     pub downsample: Option<Downsample>,
+    /// Implementation of the convolutions.
+    #[module(skip)]
+    pub conv_kernels: ConvKernels,
 }
 
 impl ResidualBlock {
@@ -95,6 +99,7 @@ impl ResidualBlock {
                 conv3: None,
                 bn3: None,
                 downsample,
+                conv_kernels: ConvKernels::default(),
             },
             BlockKind::Bottleneck => ResidualBlock {
                 conv1: conv(in_channels, width, 1, 1, device),
@@ -104,6 +109,7 @@ impl ResidualBlock {
                 conv3: Some(conv(width, out_channels, 1, 1, device)),
                 bn3: Some(batch_norm(out_channels, device)),
                 downsample,
+                conv_kernels: ConvKernels::default(),
             },
         };
         if zero_init_residual {
@@ -121,16 +127,19 @@ impl ResidualBlock {
     /// `[batch, in_channels, height, width]` to
     /// `[batch, out_channels, height / stride, width / stride]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let kernels = self.conv_kernels;
         let shortcut = match &self.downsample {
-            Some(downsample) => downsample
-                .bn
-                .forward(downsample.conv.forward(input.clone())),
+            Some(downsample) => {
+                downsample
+                    .bn
+                    .forward(apply_conv(&downsample.conv, input.clone(), kernels))
+            }
             None => input.clone(),
         };
-        let x = relu(self.bn1.forward(self.conv1.forward(input)));
-        let mut x = self.bn2.forward(self.conv2.forward(x));
+        let x = relu(self.bn1.forward(apply_conv(&self.conv1, input, kernels)));
+        let mut x = self.bn2.forward(apply_conv(&self.conv2, x, kernels));
         if let (Some(conv3), Some(bn3)) = (&self.conv3, &self.bn3) {
-            x = bn3.forward(conv3.forward(relu(x)));
+            x = bn3.forward(apply_conv(conv3, relu(x), kernels));
         }
         relu(x + shortcut)
     }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::kernels::ConvKernels;
 use crate::{Error, Result};
 
 /// Images of at most this many pixels per side get the CIFAR stem when the
@@ -111,6 +112,9 @@ pub struct EncoderConfig {
     /// starts at zero, so each block starts as the identity (Goyal et al.
     /// 2017). Default false, as torchvision.
     pub zero_init_residual: bool,
+    /// Implementation of the convolutions. Default `burn`; `custom` picks
+    /// the kernels of [`crate::model::kernels`] on the flex backend.
+    pub conv_kernels: ConvKernels,
 }
 
 impl Default for EncoderConfig {
@@ -120,6 +124,7 @@ impl Default for EncoderConfig {
             width_multiplier: 1.0,
             stem: None,
             zero_init_residual: false,
+            conv_kernels: ConvKernels::default(),
         }
     }
 }

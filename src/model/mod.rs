@@ -2,6 +2,7 @@
 
 mod block;
 mod config;
+pub mod kernels;
 mod projection;
 mod resnet;
 mod simclr;

@@ -9,6 +9,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::block::{batch_norm, conv, ResidualBlock};
 use super::config::{EncoderConfig, Stem};
+use super::kernels::{apply_conv, ConvKernels};
 use crate::{Error, Result};
 
 /// ResNet without its classification layer: stem, four residual stages and
@@ -24,6 +25,9 @@ pub struct Encoder {
     pub layer2: Vec<ResidualBlock>,
     pub layer3: Vec<ResidualBlock>,
     pub layer4: Vec<ResidualBlock>,
+    /// Implementation of the stem convolution; each block has its own.
+    #[module(skip)]
+    pub conv_kernels: ConvKernels,
 }
 
 impl EncoderConfig {
@@ -63,7 +67,7 @@ impl EncoderConfig {
             let blocks = (0..num_blocks)
                 .map(|index| {
                     let stride = if index == 0 { first_stride } else { 1 };
-                    let block = ResidualBlock::new(
+                    let mut block = ResidualBlock::new(
                         kind,
                         in_channels,
                         width,
@@ -71,6 +75,7 @@ impl EncoderConfig {
                         self.zero_init_residual,
                         device,
                     );
+                    block.conv_kernels = self.conv_kernels;
                     in_channels = width * kind.expansion();
                     block
                 })
@@ -89,6 +94,7 @@ impl EncoderConfig {
             layer2,
             layer3,
             layer4,
+            conv_kernels: self.conv_kernels,
         })
     }
 }
@@ -104,7 +110,8 @@ impl Encoder {
     ///
     /// `[batch, 3, height, width]` to `[batch, representation_dim]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.bn1.forward(self.conv1.forward(images)));
+        let stem = apply_conv(&self.conv1, images, self.conv_kernels);
+        let mut x = relu(self.bn1.forward(stem));
         if let Some(pool) = &self.max_pool {
             x = pool.forward(x);
         }
