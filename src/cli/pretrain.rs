@@ -11,6 +11,7 @@ use super::args::{parse_name, set, AugmentArgs, DataArgs};
 use super::runs;
 use simclr::data::SplitName;
 use simclr::loss::LossConfig;
+use simclr::model::kernels::ConvKernels;
 use simclr::model::{Arch, ProjectionKind, Stem};
 use simclr::optim::{LrScaling, OptimizerKind};
 use simclr::train::{self, Outcome, PretrainConfig};
@@ -51,6 +52,10 @@ pub struct PretrainArgs {
     /// Stem: imagenet or cifar [default: cifar for images of 32 pixels or less].
     #[arg(long, value_parser = parse_name::<Stem>)]
     pub stem: Option<Stem>,
+    /// Convolution kernels: burn (burn's conv2d) or custom (this crate's
+    /// CPU kernels on the flex backend).
+    #[arg(long, value_parser = parse_name::<ConvKernels>)]
+    pub conv_kernels: Option<ConvKernels>,
     /// Start each residual block's last BatchNorm scale at zero.
     #[arg(long)]
     pub zero_init_residual: bool,
@@ -120,6 +125,7 @@ impl PretrainArgs {
         set(&mut encoder.arch, self.arch);
         set(&mut encoder.width_multiplier, self.width_multiplier);
         set(&mut encoder.stem, self.stem.map(Some));
+        set(&mut encoder.conv_kernels, self.conv_kernels);
         encoder.zero_init_residual |= self.zero_init_residual;
         let head = &mut config.model.projection_head;
         set(&mut head.kind, self.projection_head);
