@@ -115,10 +115,22 @@ impl Default for PretrainConfig {
 }
 
 impl PretrainConfig {
-    /// Reads a TOML file; keys it leaves out keep their defaults.
+    /// Reads a TOML file; keys it leaves out keep the defaults of
+    /// [`PretrainConfig::default`], also inside a table the file sets.
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        toml::from_str(&text).map_err(|e| Error::data(path, format!("invalid config: {e}")))
+        Self::from_toml_str(&text).map_err(|message| Error::data(path, message))
+    }
+
+    /// Parses TOML text over the defaults; the error is a message.
+    pub fn from_toml_str(text: &str) -> std::result::Result<Self, String> {
+        let file: toml::Table = toml::from_str(text).map_err(|e| format!("invalid config: {e}"))?;
+        let mut merged = toml::Table::try_from(PretrainConfig::default())
+            .map_err(|e| format!("cannot serialize the defaults: {e}"))?;
+        merge_tables(&mut merged, file);
+        merged
+            .try_into()
+            .map_err(|e| format!("invalid config: {e}"))
     }
 
     /// Serializes the config as TOML.
@@ -212,5 +224,23 @@ impl PretrainConfig {
             .into_iter()
             .find(|(_, ours, theirs)| ours != theirs)
             .map(|(field, ours, theirs)| (field.to_string(), ours, theirs))
+    }
+}
+
+/// Lays `overlay` over `base`, table by table. A table whose `kind` differs
+/// from the base's (another loss, say) replaces the base table whole, since
+/// the fields of one kind are not valid for another.
+fn merge_tables(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(table))
+                if base_table.get("kind") == table.get("kind") || !table.contains_key("kind") =>
+            {
+                merge_tables(base_table, table);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }
