@@ -193,6 +193,21 @@ fn resume_continues_at_the_same_step_and_lr() {
             "step {step_a}: lr {lr_a} vs {lr_b}"
         );
     }
+    // The same views, weights and momentum buffers give the same losses, so
+    // the checkpoint restored the optimizer state as well as the model.
+    let losses = |dir: &Path| -> Vec<f64> {
+        metrics(dir)
+            .iter()
+            .filter(|r| r["kind"] == "step")
+            .map(|r| r["loss"].as_f64().unwrap())
+            .collect()
+    };
+    for (step, (a, b)) in losses(&whole).iter().zip(losses(&parts)).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * a.abs(),
+            "step {step}: loss {a} vs {b}"
+        );
+    }
 
     let output = tiny_pretrain(&parts, &["--no-knn-monitor", "--arch", "resnet34"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));

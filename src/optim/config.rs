@@ -175,9 +175,10 @@ impl OptimizerConfig {
 /// The configured optimizer, stepped the same way for every kind.
 ///
 /// Its state (momentum buffers, Adam moments) is keyed by burn's parameter
-/// ids. NOTE: a resumed run must step a module whose parameters carry the
-/// ids of the saved one. A freshly initialized module gets new ids, so its
-/// parameters start without state.
+/// ids, so a resumed run must step a module whose parameters carry the ids
+/// of the saved one. A freshly initialized module gets new ids and starts
+/// without state; a module loaded from a burnpack record keeps the saved
+/// ids, which is how training checkpoints restore it.
 #[derive(Clone)]
 pub struct SimclrOptimizer {
     pub kind: OptimizerKind,
