@@ -66,6 +66,17 @@ impl TwoViewBatch {
     }
 }
 
+/// Rejects a batch of fewer than 2 images, which has no negatives.
+pub fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size < 2 {
+        return Err(Error::config(
+            "batch_size",
+            format!("NT-Xent needs at least 2 images per batch, got {batch_size}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Produces batches of two augmented views per image.
 pub struct TwoViewLoader {
     dataset: Arc<Dataset>,
@@ -82,15 +93,7 @@ impl TwoViewLoader {
         config: LoaderConfig,
         seed: u64,
     ) -> Result<Self> {
-        if config.batch_size < 2 {
-            return Err(Error::config(
-                "batch_size",
-                format!(
-                    "NT-Xent needs at least 2 images per batch, got {}",
-                    config.batch_size
-                ),
-            ));
-        }
+        check_batch_size(config.batch_size)?;
         if dataset.len() < config.batch_size {
             return Err(Error::config(
                 "batch_size",

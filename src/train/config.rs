@@ -144,15 +144,7 @@ impl PretrainConfig {
         if train.epochs == 0 {
             return Err(Error::config("epochs", "must be at least 1, got 0"));
         }
-        if train.batch_size < 2 {
-            return Err(Error::config(
-                "batch_size",
-                format!(
-                    "NT-Xent needs at least 2 images per batch, got {}",
-                    train.batch_size
-                ),
-            ));
-        }
+        crate::data::loader::check_batch_size(train.batch_size)?;
         if train.max_steps == Some(0) {
             return Err(Error::config("max_steps", "must be at least 1, got 0"));
         }
