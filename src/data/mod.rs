@@ -22,8 +22,9 @@ pub use loader::{EpochBatches, LoaderConfig, TwoViewBatch, TwoViewLoader};
 
 use crate::{Error, Result};
 
-/// The default pixel limit, the same as Pillow's decompression-bomb limit:
-/// an image above it is rejected from its header, before decoding.
+/// The default pixel limit (178956970 pixels, about 13400x13400). An image
+/// above it is rejected from its header, before decoding, as a likely
+/// decompression bomb.
 pub const DEFAULT_MAX_PIXELS: u64 = 178_956_970;
 
 /// A dataset format.

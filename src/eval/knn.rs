@@ -3,8 +3,8 @@
 //! Each test feature is compared by cosine similarity with every training
 //! feature; the `k` most similar vote for their class with weight
 //! `exp(similarity / temperature)`, and the class with the largest sum wins.
-//! This is the monitor of Wu et al. 2018 (instance discrimination), used by
-//! lightly and DINO; the defaults k = 200 and temperature = 0.1 are theirs.
+//! This weighted vote follows the kNN monitor of instance discrimination
+//! (Wu et al. 2018). The defaults here are k = 200 and temperature 0.1.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
