@@ -160,10 +160,7 @@ fn training_step_flops(config: &SimclrModelConfig, side: usize, views: usize) ->
 /// Peak resident set size of this process in MiB, from `/proc/self/status`.
 fn peak_rss_mib() -> simclr::Result<f64> {
     let path = "/proc/self/status";
-    let status = std::fs::read_to_string(path).map_err(|source| simclr::Error::Io {
-        path: path.into(),
-        source,
-    })?;
+    let status = std::fs::read_to_string(path).map_err(|e| simclr::Error::io(path, e))?;
     let line = status
         .lines()
         .find(|line| line.starts_with("VmHWM:"))

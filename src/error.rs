@@ -20,12 +20,12 @@ pub enum Error {
     #[error("{}: {message}", path.display())]
     InvalidData { path: PathBuf, message: String },
 
-    /// An I/O failure on a named file.
-    #[error("{}: {source}", path.display())]
+    /// An I/O failure on a named file. The message includes the cause, so
+    /// the cause is not also reported as a source.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// Tensors or weights whose shapes do not fit together.
@@ -58,7 +58,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 

@@ -144,12 +144,13 @@ pub fn run_eval(command: &EvalCommand, device_name: &str) -> Result<u8> {
 }
 
 fn run_knn(args: &KnnArgs, device_name: &str) -> Result<u8> {
-    let mut inputs = load_inputs(&args.run, device_name)?;
-    inputs.run.config.knn = simclr::eval::KnnConfig {
+    let knn = simclr::eval::KnnConfig {
         k: args.k,
         temperature: args.temperature,
     };
-    inputs.run.config.knn.validate()?;
+    knn.validate()?;
+    let mut inputs = load_inputs(&args.run, device_name)?;
+    inputs.run.config.knn = knn;
     let device = super::device::device(device_name)?;
     let run = &inputs.run;
     let accuracy = runs::knn_eval(
@@ -165,10 +166,10 @@ fn run_knn(args: &KnnArgs, device_name: &str) -> Result<u8> {
 }
 
 fn run_linear(args: &LinearArgs, device_name: &str) -> Result<u8> {
-    let inputs = load_inputs(&args.run, device_name)?;
     let mut config = LinearEvalConfig::default();
     set(&mut config.epochs, args.epochs);
     config.validate()?;
+    let inputs = load_inputs(&args.run, device_name)?;
     let device = super::device::device(device_name)?;
     let run = &inputs.run;
     let transform = runs::eval_transform(&run.config);
@@ -194,7 +195,6 @@ fn run_linear(args: &LinearArgs, device_name: &str) -> Result<u8> {
 }
 
 pub fn run_finetune(args: &FinetuneArgs, device_name: &str) -> Result<u8> {
-    let inputs = load_inputs(&args.run, device_name)?;
     let mut config = FinetuneConfig {
         label_fraction: args.label_fraction,
         ..FinetuneConfig::default()
@@ -203,6 +203,7 @@ pub fn run_finetune(args: &FinetuneArgs, device_name: &str) -> Result<u8> {
     set(&mut config.batch_size, args.batch_size);
     set(&mut config.seed, args.seed);
     config.validate()?;
+    let inputs = load_inputs(&args.run, device_name)?;
     let device = super::device::training_device(device_name)?;
     let run = inputs.run;
     let transform = runs::eval_transform(&run.config);
@@ -224,6 +225,7 @@ pub fn run_finetune(args: &FinetuneArgs, device_name: &str) -> Result<u8> {
 }
 
 pub fn run_embed(args: &EmbedArgs, device_name: &str) -> Result<u8> {
+    simclr::eval::embed::feature_format(&args.out)?;
     let device = super::device::device(device_name)?;
     let run = runs::load_run(&args.run.checkpoint, &device, args.run.random_weights)?;
     let mut read = run.config.read.clone();

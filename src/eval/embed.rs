@@ -24,13 +24,29 @@ use crate::{Error, Result};
 /// [`Error::InvalidConfig`] for another extension, [`Error::Io`] if a file
 /// cannot be written.
 pub fn write_features(path: &Path, features: &Features) -> Result<()> {
+    match feature_format(path)? {
+        FeatureFormat::Safetensors => write_atomic(path, &safetensors_bytes(path, features)?),
+        FeatureFormat::Npy => write_npy_files(path, features),
+    }
+}
+
+/// A feature file format, chosen by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureFormat {
+    Safetensors,
+    Npy,
+}
+
+/// Picks the format from the extension of `path`, so a command can reject
+/// a bad output name before computing any feature.
+pub fn feature_format(path: &Path) -> Result<FeatureFormat> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match extension.as_deref() {
-        Some("safetensors") => write_atomic(path, &safetensors_bytes(path, features)?),
-        Some("npy") => write_npy_files(path, features),
+        Some("safetensors") => Ok(FeatureFormat::Safetensors),
+        Some("npy") => Ok(FeatureFormat::Npy),
         other => Err(Error::config(
             "output",
             format!(
