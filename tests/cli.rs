@@ -19,26 +19,27 @@ fn text(output: &Output) -> String {
     )
 }
 
-/// A pretraining run small enough for a test: 64 images, 4 steps an epoch.
+/// Flags of a pretraining run small enough for a test: 64 images, 4 steps
+/// an epoch, 2 epochs.
+const TINY_FLAGS: [&str; 12] = [
+    "--max-images",
+    "64",
+    "--batch-size",
+    "16",
+    "--width-multiplier",
+    "0.0625",
+    "--epochs",
+    "2",
+    "--log-every-steps",
+    "1",
+    "--knn-k",
+    "20",
+];
+
+/// Runs the tiny pretraining into `out` with `extra` flags after the others.
 fn tiny_pretrain(out: &Path, extra: &[&str]) -> Output {
-    let out = out.to_str().unwrap();
-    let mut args = vec![
-        "pretrain",
-        "--out",
-        out,
-        "--max-images",
-        "64",
-        "--batch-size",
-        "16",
-        "--width-multiplier",
-        "0.0625",
-        "--epochs",
-        "2",
-        "--log-every-steps",
-        "1",
-        "--knn-k",
-        "20",
-    ];
+    let mut args = vec!["pretrain", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(&TINY_FLAGS);
     args.extend_from_slice(extra);
     simclr(&args)
 }
@@ -314,23 +315,14 @@ fn augment_writes_a_grid() {
 fn interrupt_saves_a_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("interrupted");
+    // 500 epochs of 4 steps, far more than the test waits for.
+    let mut flags = TINY_FLAGS;
+    let epochs = flags.iter().position(|f| *f == "--epochs").unwrap();
+    flags[epochs + 1] = "500";
     let mut child = Command::new(env!("CARGO_BIN_EXE_simclr"))
-        .args([
-            "pretrain",
-            "--out",
-            run.to_str().unwrap(),
-            "--max-images",
-            "64",
-            "--batch-size",
-            "16",
-            "--width-multiplier",
-            "0.0625",
-            "--epochs",
-            "500",
-            "--log-every-steps",
-            "1",
-            "--no-knn-monitor",
-        ])
+        .args(["pretrain", "--out", run.to_str().unwrap()])
+        .args(flags)
+        .arg("--no-knn-monitor")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
