@@ -62,8 +62,8 @@ impl Error {
         }
     }
 
-    /// Whether the error comes from the user's input rather than from a
-    /// failure while running.
+    /// Reports whether the error comes from the user's input rather than
+    /// from a failure while running.
     pub fn is_bad_input(&self) -> bool {
         !matches!(self, Error::Runtime(_))
     }

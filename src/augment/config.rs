@@ -29,7 +29,7 @@ pub enum StepKind {
 /// Settings of the SimCLR view augmentation.
 ///
 /// Defaults are the ImageNet settings of SimCLR (Chen et al. 2020) as
-/// torchvision-style code writes them, unless a field says otherwise.
+/// torchvision-style code writes them, unless a field's doc states otherwise.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimclrAugment {

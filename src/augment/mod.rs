@@ -3,7 +3,7 @@
 //!
 //! Deterministic ops follow torchvision 0.29 `transforms.v2.functional` on
 //! float images in `[0, 1]`, and `tests/augment_golden.rs` checks them
-//! against values it produced. [`SimclrAugment`] holds a run's settings and
+//! against values it produced. [`SimclrAugment`] contains a run's settings and
 //! builds a [`ViewPipeline`], whose [`ViewPipeline::two_views`] draws the
 //! two views of one image from an RNG seeded per image and epoch.
 

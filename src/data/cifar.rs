@@ -14,7 +14,7 @@ use crate::{Error, Result};
 const SIDE: usize = 32;
 const IMAGE_BYTES: usize = SIDE * SIDE * 3;
 
-/// Which CIFAR-100 label a dataset uses.
+/// The CIFAR-100 label kind a dataset uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cifar100Labels {
@@ -88,12 +88,12 @@ pub fn read_cifar100(root: &Path, labels: Cifar100Labels) -> Result<Splits> {
     Ok(with_names(train, test, read_names(&root.join(names_file))))
 }
 
-/// Whether a folder holds CIFAR-10 batch files.
+/// Checks whether a folder contains CIFAR-10 batch files.
 pub fn detect_cifar10(root: &Path) -> bool {
     root.join("data_batch_1.bin").is_file() || root.join("test_batch.bin").is_file()
 }
 
-/// Whether a folder holds CIFAR-100 files.
+/// Checks whether a folder contains CIFAR-100 files.
 pub fn detect_cifar100(root: &Path) -> bool {
     root.join("train.bin").is_file() || root.join("test.bin").is_file()
 }

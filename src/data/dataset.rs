@@ -21,8 +21,8 @@ impl Dataset {
         self.images.is_empty()
     }
 
-    /// The number of classes: the named classes, or one more than the
-    /// largest label.
+    /// Counts the classes: the named classes, or one more than the largest
+    /// label.
     pub fn num_classes(&self) -> Option<usize> {
         if !self.class_names.is_empty() {
             return Some(self.class_names.len());
@@ -39,7 +39,8 @@ impl Dataset {
         }
     }
 
-    /// The side of the square the images fit in: the largest height or width.
+    /// Returns the side of the square the images fit in: the largest height
+    /// or width.
     pub fn max_side(&self) -> usize {
         self.images
             .iter()
@@ -58,7 +59,7 @@ pub struct Splits {
     pub unlabeled: Option<Dataset>,
 }
 
-/// Which split a command reads.
+/// The split a command reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitName {

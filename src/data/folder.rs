@@ -43,7 +43,8 @@ pub fn read(root: &Path, options: &ReadOptions) -> Result<Splits> {
     })
 }
 
-/// Whether a folder looks like an image folder: it has class subfolders.
+/// Checks whether a folder looks like an image folder: it has class
+/// subfolders.
 pub fn detect(root: &Path) -> bool {
     std::fs::read_dir(root)
         .map(|entries| entries.flatten().any(|e| e.path().is_dir()))

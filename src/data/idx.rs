@@ -31,7 +31,7 @@ pub fn read_folder(root: &Path) -> Result<Splits> {
     })
 }
 
-/// Whether a folder holds IDX files.
+/// Checks whether a folder contains IDX files.
 pub fn detect(root: &Path) -> bool {
     ["train", "t10k"]
         .iter()

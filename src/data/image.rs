@@ -40,7 +40,7 @@ impl Image {
         Some(Image { width, height, rgb })
     }
 
-    /// The RGB value at column `x`, row `y`.
+    /// Returns the RGB value at column `x`, row `y`.
     pub fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
         let i = (y * self.width + x) * 3;
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]

@@ -23,10 +23,10 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoaderConfig {
-    /// Images per batch; each batch holds `2 * batch_size` views.
+    /// Images per batch; each batch contains `2 * batch_size` views.
     pub batch_size: usize,
     /// Drop the final partial batch of an epoch. Default `true`, so every
-    /// step sees the same number of negatives.
+    /// step has the same number of negatives.
     pub drop_last: bool,
     /// Batches prepared ahead of the training step. Default 4.
     pub prefetch_batches: usize,
@@ -56,7 +56,7 @@ pub struct TwoViewBatch {
 }
 
 impl TwoViewBatch {
-    /// The views as a tensor on `device`.
+    /// Copies the views into a tensor on `device`.
     ///
     /// # Shapes
     /// Returns `[2 * batch_size, 3, side, side]`.
@@ -125,7 +125,7 @@ impl TwoViewLoader {
         }
     }
 
-    /// The order in which `epoch` visits the dataset.
+    /// Returns the order in which `epoch` visits the dataset.
     pub fn permutation(&self, epoch: u64) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.dataset.len()).collect();
         order.shuffle(&mut view_rng(

@@ -54,7 +54,7 @@ impl Format {
     }
 }
 
-/// Which dataset to read, as given to `--data`.
+/// The dataset to read, as given to `--data`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataSpec {
     Builtin,
@@ -175,7 +175,8 @@ pub fn detect(path: &Path) -> Result<Format> {
 }
 
 impl Splits {
-    /// The named split, or an error naming the dataset and the split.
+    /// Takes the named split out, or returns an error naming the dataset and
+    /// the split.
     pub fn take(&mut self, split: SplitName, spec: &DataSpec) -> Result<Dataset> {
         let missing =
             |name: &str| Error::config("data", format!("dataset '{spec}' has no {name} split"));

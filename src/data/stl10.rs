@@ -43,7 +43,7 @@ pub fn read(root: &Path) -> Result<Splits> {
     })
 }
 
-/// Whether a folder holds STL-10 files.
+/// Checks whether a folder contains STL-10 files.
 pub fn detect(root: &Path) -> bool {
     ["train_X.bin", "test_X.bin", "unlabeled_X.bin"]
         .iter()

@@ -104,7 +104,7 @@ fn write_npy_files(path: &Path, features: &Features) -> Result<()> {
     Ok(())
 }
 
-/// The file beside a `.npy` feature file that holds its labels:
+/// The file beside a `.npy` feature file that contains its labels:
 /// `<stem>.labels.npy`.
 pub fn labels_path(path: &Path) -> PathBuf {
     let stem = path

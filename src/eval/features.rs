@@ -46,7 +46,7 @@ impl Features {
         })
     }
 
-    /// The labels, or an error saying which command needs them.
+    /// Returns the labels, or an error naming the purpose that needs them.
     pub fn labels_for(&self, purpose: &str) -> Result<&[usize]> {
         self.labels.as_deref().ok_or_else(|| {
             Error::config(
@@ -56,7 +56,7 @@ impl Features {
         })
     }
 
-    /// The rows scaled to unit L2 norm; zero rows stay zero.
+    /// Scales a copy of the rows to unit L2 norm. Zero rows stay zero.
     pub fn l2_normalized(&self) -> Vec<f32> {
         let mut out = self.data.clone();
         for row in out.chunks_mut(self.dim.max(1)) {
@@ -68,7 +68,7 @@ impl Features {
         out
     }
 
-    /// The rows `start..end` as a tensor on `device`.
+    /// Copies the rows `start..end` into a tensor on `device`.
     ///
     /// # Shapes
     /// Returns `[end - start, dim]`.

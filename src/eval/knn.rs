@@ -1,7 +1,7 @@
 //! Weighted k-nearest-neighbour classification on frozen features.
 //!
 //! Each test feature is compared by cosine similarity with every training
-//! feature; the `k` most similar vote for their class with weight
+//! feature. The `k` most similar vote for their class with weight
 //! `exp(similarity / temperature)`, and the class with the largest sum wins.
 //! This weighted vote follows the kNN monitor of instance discrimination
 //! (Wu et al. 2018). The defaults here are k = 200 and temperature 0.1.

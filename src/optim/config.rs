@@ -177,8 +177,8 @@ impl OptimizerConfig {
 /// Its state (momentum buffers, Adam moments) is keyed by burn's parameter
 /// ids, so a resumed run must step a module whose parameters carry the ids
 /// of the saved one. A freshly initialized module gets new ids and starts
-/// without state; a module loaded from a burnpack record keeps the saved
-/// ids, which is how training checkpoints restore it.
+/// without state. A module loaded from a burnpack record keeps the saved
+/// ids, so training checkpoints restore the state that way.
 #[derive(Clone)]
 pub struct SimclrOptimizer {
     pub kind: OptimizerKind,

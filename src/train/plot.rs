@@ -42,8 +42,8 @@ pub struct EpochPoint {
 
 /// Writes a [`PLOT_WIDTH_PX`] x [`PLOT_HEIGHT_PX`] PNG with two panels:
 /// the loss per epoch on top and the kNN top-1 accuracy per epoch below,
-/// on a fixed [0, 1] axis. The lower panel says so when no point has a kNN
-/// value. Non-finite values are left out.
+/// on a fixed [0, 1] axis. The lower panel shows a message when no point
+/// has a kNN value. Non-finite values are left out.
 ///
 /// The image is written to a temporary file and renamed to `path`.
 ///

@@ -3,10 +3,10 @@
 //! [`pretrain`] resumes from the run directory's checkpoint when there is
 //! one, trains epoch by epoch on two-view batches, logs to `metrics.jsonl`,
 //! and checkpoints after every epoch and whenever it stops early. The
-//! learning rate of step `t` is the schedule's value at `t` whether or not
-//! the run was interrupted before it, and views derive from
-//! (seed, epoch, image index), so a resumed run trains on the same data with
-//! the same learning rates as an uninterrupted one.
+//! learning rate of step `t` is the schedule's value at `t`, whether or not
+//! the run was interrupted before it. Views derive from (seed, epoch, image
+//! index). So a resumed run trains on the same data with the same learning
+//! rates as an uninterrupted one.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
